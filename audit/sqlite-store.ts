@@ -105,6 +105,17 @@ export class SqliteAuditStore implements AuditStore {
     for (const pending of batch) pending.resolve();
   }
 
+  async probe(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      // Takes and releases the write lock: fails when another writer holds it or the file is read-only.
+      this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async query({ limit, afterSeq }: AuditQuery): Promise<StoredAuditRecord[]> {
     const rows = afterSeq === undefined
       ? this.db.prepare('SELECT * FROM audit_records ORDER BY seq DESC LIMIT ?').all(limit)

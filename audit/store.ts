@@ -45,5 +45,7 @@ export interface AuditStore {
   query(query: AuditQuery): Promise<StoredAuditRecord[]>;
   /** False after a write failed, until a write succeeds again. */
   readonly healthy: boolean;
+  /** Whether a write could be made now (after a failure, before calling a backend). */
+  probe(): Promise<boolean>;
   close(): Promise<void>;
 }

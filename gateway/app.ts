@@ -15,7 +15,8 @@ import { OAUTH_PREFIX } from './stages/delegate-to-authorization-server.js';
 export function createApp(current: () => Runtime, logger: Logger): Koa {
   const app = new Koa();
   app.silent = true;
-  app.on('error', (error: Error) => logger.error('unhandled error in the HTTP layer', { error: error.message }));
+  // Koa reports errors of the HTTP layer here (a client that hangs up, a malformed request).
+  app.on('error', (error: Error) => logger.warn('HTTP layer error', { error: error.message }));
   app.use(async (ctx) => {
     const runtime = current();
     const { address, problem } = resolveClientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], runtime.policy.trustedProxies);

@@ -58,7 +58,7 @@ export function pipelineStages(p: PipelineParts): Array<[name: string, stage: St
     ['read-body', readBody({ maxDepth: MAX_JSON_DEPTH })],
     ['validate-body', validateBody()],
     // Cross-border transfer control (filings) goes here.
-    ['invoke-backend', invokeBackend({ adapters: p.adapters })],
+    ['invoke-backend', invokeBackend({ adapters: p.adapters, audit: p.audit })],
   ];
 }
 

@@ -86,6 +86,8 @@ export function housingFundHandler(req: http.IncomingMessage, res: http.ServerRe
 export interface DemoBackends {
   socialSecurityUrl: string;
   housingFundUrl: string;
+  /** Requests the backends have received, for tests that prove a backend was not called. */
+  readonly requests: number;
   close(): Promise<void>;
 }
 
@@ -99,8 +101,13 @@ function serve(handler: http.RequestListener, port: number): Promise<http.Server
 
 /** Starts both demo backends on loopback; port 0 picks free ports. */
 export async function startDemoBackends(ports: { socialSecurity: number; housingFund: number }): Promise<DemoBackends> {
-  const si = await serve(socialSecurityHandler, ports.socialSecurity);
-  const hf = await serve(housingFundHandler, ports.housingFund).catch(async (error: Error) => {
+  let requests = 0;
+  const counted = (handler: http.RequestListener): http.RequestListener => (req, res) => {
+    requests++;
+    handler(req, res);
+  };
+  const si = await serve(counted(socialSecurityHandler), ports.socialSecurity);
+  const hf = await serve(counted(housingFundHandler), ports.housingFund).catch(async (error: Error) => {
     await new Promise((r) => si.close(r));
     throw error;
   });
@@ -108,6 +115,9 @@ export async function startDemoBackends(ports: { socialSecurity: number; housing
   return {
     socialSecurityUrl: `${url(si)}/si`,
     housingFundUrl: url(hf),
+    get requests() {
+      return requests;
+    },
     close: async () => {
       si.closeAllConnections();
       hf.closeAllConnections();

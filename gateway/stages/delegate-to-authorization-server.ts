@@ -12,7 +12,12 @@ export function delegateToAuthorizationServer(config: { provider: Provider }): S
   return async function delegateToAuthorizationServer(ctx) {
     ctx.state.bg.delegated ??= {};
     ctx.respond = false;
-    ctx.req.url = ctx.req.url!.slice(OAUTH_PREFIX.length) || '/';
+    // oidc-provider finds its mount point from originalUrl/baseUrl, as under Express, and
+    // builds its endpoint URLs (discovery, token) with it.
+    const req = ctx.req as typeof ctx.req & { originalUrl?: string; baseUrl?: string };
+    req.originalUrl = req.url;
+    req.baseUrl = OAUTH_PREFIX;
+    req.url = req.url!.slice(OAUTH_PREFIX.length) || '/';
     await callback(ctx.req, ctx.res);
   };
 }
