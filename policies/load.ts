@@ -129,11 +129,11 @@ export async function loadPolicy(file: string): Promise<LoadedPolicy> {
 
 /** Checks policy text as if it were the file at `file` (relative paths resolve from its folder). */
 export async function parsePolicy(text: string, file: string): Promise<LoadedPolicy> {
-  const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (yaml.errors.length > 0) {
     throw new PolicyError(file, yaml.errors.map((e) => ({
       path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
-      message: e.message.split('\n')[0]!,
+      message: e.message.split('\n')[0]!.replace(/ at line [0-9]+, column [0-9]+:?$/, ''),
     })));
   }
   // A bounded alias count stops a "billion laughs" policy from expanding.
