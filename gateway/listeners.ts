@@ -18,7 +18,9 @@ export interface BoundListener {
  * connection is closed after keepAliveMs, and any silent socket after socketIdleMs.
  */
 export function createListener(config: ListenerConfig, tls: ListenerTls | undefined, timeouts: PolicyDocument['gateway']['timeouts'], handler: RequestHandler): http.Server {
-  const options: http.ServerOptions = { maxHeaderSize: 16 * 1024 };
+  // Node checks the headers and request timeouts only every connectionsCheckingInterval (30 s
+  // by default), which would let a slow client hold a connection well past headersMs.
+  const options: http.ServerOptions = { maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs / 2) };
   const server = config.protocol === 'https'
     ? https.createServer({
       ...options,

@@ -26,7 +26,8 @@ describe('refusals: each PROTOCOL.md code, answered exactly', function () {
       const insured = policy.services['social-security'].operations['insured-info'];
       insured.bodyLimitBytes = 512;
       delete insured.rateLimit;
-      policy.services['housing-fund'].operations['account-detail'].rateLimit = { points: 3, durationSeconds: 60 };
+      const detail = policy.services['housing-fund'].operations['account-detail'];
+      policy.services['housing-fund'].operations['account-detail-limited'] = { ...detail, rateLimit: { points: 3, durationSeconds: 60 } };
       // An operation that refuses plain bodies, and one that is suspended.
       policy.services['social-security'].operations['insured-info-secure'] = { ...insured, encrypt: 'required' };
       policy.services['social-security'].operations['insured-info-paused'] = { ...insured, suspended: true };
@@ -168,20 +169,51 @@ describe('refusals: each PROTOCOL.md code, answered exactly', function () {
     });
   });
 
-  it('BG_IP_DENIED for an address on the deny list, via a trusted proxy', async function () {
-    const next = structuredClone(h.policy);
-    next.gateway.trustedProxies = ['127.0.0.1/32'];
-    await h.writePolicy(next);
-    assert.deepEqual(await h.gateway.reload(), { ok: true });
-    try {
+  it('BG_IP_DENIED for an address on the deny list, via a trusted proxy; a spoofed X-Forwarded-For from an untrusted peer is ignored', async function () {
+    const spoofed = await h.call('social-security', 'insured-info', { idNumber: DEMO_ID }, { token, headers: { 'x-forwarded-for': '198.51.100.7' } });
+    assert.equal(spoofed.json.code, 'OK', 'an untrusted peer chose its own address');
+    await withPolicy((p) => { p.gateway.trustedProxies = ['127.0.0.1/32']; }, async () => {
       const denied = await h.call('social-security', 'insured-info', { idNumber: DEMO_ID }, { token, headers: { 'x-forwarded-for': '198.51.100.7' } });
       assertRefusal(denied, 'BG_IP_DENIED');
       const records = await h.auditRecords();
       assert.equal(records.find((r) => r.requestId === denied.json.requestId)?.clientIp, '198.51.100.7');
+      const garbage = await h.call('social-security', 'insured-info', { idNumber: DEMO_ID }, { token, headers: { 'x-forwarded-for': 'evil' } });
+      assertRefusal(garbage, 'BG_BAD_REQUEST');
+    });
+  });
+
+  /** Applies a changed policy for the length of one test. */
+  async function withPolicy(change: (policy: typeof h.policy) => void, body: () => Promise<void>): Promise<void> {
+    const next = structuredClone(h.policy);
+    change(next);
+    await h.writePolicy(next);
+    assert.deepEqual(await h.gateway.reload(), { ok: true });
+    try {
+      await body();
     } finally {
       await h.writePolicy(h.policy);
-      await h.gateway.reload();
+      assert.deepEqual(await h.gateway.reload(), { ok: true });
     }
+  }
+
+  it('BG_IP_DENIED when the terminal calls from outside its own source ranges', async function () {
+    await withPolicy((p) => { p.terminals[0].sourceRanges = ['192.0.2.0/24']; }, async () => {
+      assertRefusal(await h.call('social-security', 'insured-info', { idNumber: DEMO_ID }, { token }), 'BG_IP_DENIED');
+    });
+  });
+
+  it('BG_IP_DENIED from a route allow list', async function () {
+    await withPolicy((p) => { p.services['social-security'].operations['insured-info'].ipList = { allow: ['192.0.2.0/24'] }; }, async () => {
+      assertRefusal(await h.call('social-security', 'insured-info', { idNumber: DEMO_ID }, { token }), 'BG_IP_DENIED');
+      assert.equal((await h.call('housing-fund', 'account-detail', { idNumber: DEMO_ID_2 }, { token: await h.token() })).json.code, 'OK');
+    });
+  });
+
+  it('BG_TERMINAL_LOCKED for a token issued before the terminal was locked; a locked terminal gets no new token', async function () {
+    await withPolicy((p) => { p.terminals[0].status = 'locked'; }, async () => {
+      assertRefusal(await h.call('social-security', 'insured-info', { idNumber: DEMO_ID }, { token }), 'BG_TERMINAL_LOCKED');
+      await assert.rejects(h.token(), /invalid_client/);
+    });
   });
 
   it('BG_SCOPE_DENIED when the token does not grant the service', async function () {
@@ -220,7 +252,7 @@ describe('refusals: each PROTOCOL.md code, answered exactly', function () {
     const codes: string[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 5; i++) {
-      last = await h.call('housing-fund', 'account-detail', { idNumber: DEMO_ID_2 }, { token });
+      last = await h.call('housing-fund', 'account-detail-limited', { idNumber: DEMO_ID_2 }, { token });
       codes.push(last.json.code);
     }
     assert.deepEqual(codes, ['OK', 'OK', 'OK', 'BG_RATE_LIMITED', 'BG_RATE_LIMITED']);
