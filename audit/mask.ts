@@ -33,7 +33,11 @@ const DETECTORS: Detector[] = [
 /** Field names whose values are secrets, whatever the policy says. */
 const SECRET_FIELD = /pass(word|phrase)?|secret|token|authori[sz]ation|credential|private.?key|cookie/i;
 
+// Every detector needs a digit or an '@'; most strings (names, statuses) have neither.
+const MAYBE_PERSONAL = /[0-9@]/;
+
 export function maskString(value: string): string {
+  if (!MAYBE_PERSONAL.test(value)) return value;
   let out = value;
   for (const detector of DETECTORS) {
     detector.pattern.lastIndex = 0;

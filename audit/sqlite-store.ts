@@ -72,7 +72,7 @@ export class SqliteAuditStore implements AuditStore {
     this.db.pragma('busy_timeout = 2000');
     this.insert = options.readonly
       ? (undefined as unknown as Database.Statement)
-      : this.db.prepare(`INSERT INTO audit_records (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`);
+      : this.db.prepare(`INSERT INTO audit_records (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     this.insertMany = this.db.transaction((batch: Pending[]) => {
       for (const { record } of batch) this.insert.run(toRow(record));
     });
@@ -131,10 +131,9 @@ export class SqliteAuditStore implements AuditStore {
   }
 }
 
-function toRow(record: AuditRecord): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
-  for (const column of COLUMNS) row[column] = record[column] ?? null;
-  return row;
+/** Positional parameters: better-sqlite3 binds them faster than named ones. */
+function toRow(record: AuditRecord): unknown[] {
+  return COLUMNS.map((column) => record[column] ?? null);
 }
 
 function fromRow(row: Record<string, unknown>): StoredAuditRecord {

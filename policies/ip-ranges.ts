@@ -11,14 +11,22 @@ export interface AddressRanges {
   contains(address: string): boolean;
 }
 
+// Kiosks call from a few addresses, again and again; each request checks several lists.
+const parsedAddresses = new Map<string, Parsed | null>();
+const PARSED_ADDRESSES_MAX = 4096;
+
 /** Parses an address, folding IPv4-mapped IPv6 (::ffff:10.0.0.1) to plain IPv4. */
 export function parseAddress(address: string): Parsed | undefined {
-  if (!ipaddr.isValid(address)) return undefined;
-  const parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    return (parsed as ipaddr.IPv6).toIPv4Address();
+  const cached = parsedAddresses.get(address);
+  if (cached !== undefined) return cached ?? undefined;
+  let parsed: Parsed | null = null;
+  if (ipaddr.isValid(address)) {
+    parsed = ipaddr.parse(address);
+    if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   }
-  return parsed;
+  if (parsedAddresses.size >= PARSED_ADDRESSES_MAX) parsedAddresses.clear();
+  parsedAddresses.set(address, parsed);
+  return parsed ?? undefined;
 }
 
 /** The canonical text form of an address, or undefined when it is not one. */

@@ -6,28 +6,46 @@ const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 const ENCRYPTED_TYPE = /^application\/vnd\.baygate\.enc\+json\s*(;.*)?$/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-async function readLimited(ctx: Parameters<Stage>[0], limit: number): Promise<Buffer> {
+function readLimited(ctx: Parameters<Stage>[0], limit: number): Promise<Buffer> {
   const declared = ctx.request.length;
-  if (declared !== undefined && declared > limit) {
-    throw new BaygateError('BG_BODY_TOO_LARGE', { details: [{ message: `the limit for this operation is ${limit} bytes` }] });
-  }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+  const tooLarge = () => new BaygateError('BG_BODY_TOO_LARGE', { details: [{ message: `the limit for this operation is ${limit} bytes` }] });
+  if (declared !== undefined && declared > limit) return Promise.reject(tooLarge());
+  const req = ctx.req;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
       received += chunk.length;
       if (received > limit) {
+        cleanup();
         // Stop reading; the connection is closed after the answer so the rest is never parsed.
         ctx.set('Connection', 'close');
-        throw new BaygateError('BG_BODY_TOO_LARGE', { details: [{ message: `the limit for this operation is ${limit} bytes` }] });
+        req.pause();
+        reject(tooLarge());
+        return;
       }
       chunks.push(chunk);
-    }
-  } catch (error) {
-    if (error instanceof BaygateError) throw error;
-    throw new BaygateError('BG_BAD_REQUEST', { reason: `the body could not be read: ${(error as Error).message}` });
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new BaygateError('BG_BAD_REQUEST', { reason: `the body could not be read: ${error.message}` }));
+    };
+    const onAborted = () => onError(new Error('the client went away'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
 }
 
 /** Content type, body limit and strict JSON parsing. Decryption (PROTOCOL.md §4) slots in here. */
