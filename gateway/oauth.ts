@@ -4,6 +4,7 @@ import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { errors as oidcErrors, type Configuration } from 'oidc-provider';
 import type { LoadedPolicy } from '../policies/load.js';
+import type { Logger } from './logger.js';
 
 // The built-in authorization server: node-oidc-provider with the client credentials grant only.
 // Terminals are its clients; access tokens are JWTs whose audience is the gateway and whose
@@ -110,13 +111,14 @@ function adapterFor(storage: MemoryStorage) {
 }
 
 export interface AuthorizationServerOptions {
+  logger: Logger;
   issuer: string;
   policy: LoadedPolicy;
   keys: AuthorizationKeys;
   storage: MemoryStorage;
 }
 
-export function createAuthorizationServer({ issuer, policy, keys, storage }: AuthorizationServerOptions): Provider {
+export function createAuthorizationServer({ logger, issuer, policy, keys, storage }: AuthorizationServerOptions): Provider {
   const { audience, accessTokenTtlSeconds, tokenAlgorithms } = policy.document.oauth;
   const signingAlg = tokenAlgorithms[0]!;
   const clients = [...policy.terminals.values()]
@@ -177,7 +179,7 @@ export function createAuthorizationServer({ issuer, policy, keys, storage }: Aut
     },
   };
   const provider = new Provider(issuer, configuration);
-  // Errors are answered in OAuth's own format; nothing of the request is echoed.
-  provider.on('server_error', () => undefined);
+  // The client gets OAuth's own opaque server_error; the fault is logged here.
+  provider.on('server_error', (_ctx: unknown, error: Error) => logger.error('authorization server fault', { error: `${error.name}: ${error.message}` }));
   return provider;
 }

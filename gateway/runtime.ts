@@ -47,7 +47,7 @@ export class Runtime {
     this.masker = createMasker(doc.masking.fields);
     this.adapters = new Map(Object.entries(doc.backends).map(([id, backend]) => [id, new RestAdapter(id, backend)]));
     const issuer = `${services.publicUrl}/oauth`;
-    this.provider = createAuthorizationServer({ issuer, policy, keys: services.oauthKeys, storage: services.oauthStorage });
+    this.provider = createAuthorizationServer({ logger: services.logger, issuer, policy, keys: services.oauthKeys, storage: services.oauthStorage });
     this.followTokenRequests();
     const verifier = new TokenVerifier(publicJwks(services.oauthKeys), {
       issuer,

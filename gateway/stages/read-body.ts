@@ -56,15 +56,18 @@ export function readBody(config: { maxDepth: number }): Stage {
     const operation = bg.route.operation;
     const type = ctx.get('content-type');
     const body = await readLimited(ctx, operation.bodyLimitBytes);
-    if (body.length === 0 && type === '') {
-      bg.input = {};
-    } else if (ENCRYPTED_TYPE.test(type)) {
+    if (ENCRYPTED_TYPE.test(type)) {
       // Encrypted envelopes are the next stage of the protocol work; until then they are refused.
       throw new BaygateError('BG_UNSUPPORTED_MEDIA_TYPE', { details: [{ message: 'encrypted bodies are not accepted by this gateway yet; send application/json' }] });
-    } else if (!JSON_TYPE.test(type)) {
+    }
+    const empty = body.length === 0 && type === '';
+    if (!empty && !JSON_TYPE.test(type)) {
       throw new BaygateError('BG_UNSUPPORTED_MEDIA_TYPE', { details: [{ message: 'send Content-Type: application/json' }] });
+    }
+    if (operation.config.encrypt === 'required') throw new BaygateError('BG_ENCRYPTION_REQUIRED');
+    if (empty) {
+      bg.input = {};
     } else {
-      if (operation.config.encrypt === 'required') throw new BaygateError('BG_ENCRYPTION_REQUIRED');
       let text: string;
       try {
         text = utf8.decode(body);

@@ -104,6 +104,8 @@ describe('refusals: each PROTOCOL.md code, answered exactly', function () {
 
   it('BG_ENCRYPTION_REQUIRED for a plain body on a route that requires encryption', async function () {
     assertRefusal(await h.call('social-security', 'insured-info-secure', { idNumber: DEMO_ID }, { token }), 'BG_ENCRYPTION_REQUIRED');
+    const empty = await rawRequest(h.url, { path: '/api/v1/social-security/insured-info-secure', headers: { authorization: `Bearer ${token}` } });
+    assertRefusal(empty, 'BG_ENCRYPTION_REQUIRED');
   });
 
   it('BG_TOKEN_MISSING with WWW-Authenticate: Bearer', async function () {
