@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { parse } from 'yaml';
+import { DEMO_DIR, demoPolicyObject, installRoot, type PolicyObject } from '../examples/demo/policy-object.js';
 import { summariseProfile } from './profile.js';
 
 // The gateway benchmark (issue 2): requests per second and p99 latency, in one run, of
@@ -17,9 +17,8 @@ import { summariseProfile } from './profile.js';
 // Each server runs in its own process; wrk is the load generator. Configurations are
 // interleaved over several rounds and the median round is kept, because the machine is shared.
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const dist = path.resolve(here, '..');
+const root = installRoot();
+const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BODY = JSON.stringify({ idNumber: '44030419900307123X', name: '张三' });
 
 const { values: args } = parseArgs({
@@ -162,17 +161,9 @@ http {
     targets.push({ name: 'koa-proxy', url: `http://127.0.0.1:${koaPort}/si/insured-persons/query`, headers: {} });
 
     // Baygate on the demo policy, every check of this issue on, limits set high enough not to bite.
-    const policy = parse(await readFile(path.join(root, 'examples/demo/policy.yaml'), 'utf8')) as Record<string, any>;
-    const demo = path.join(root, 'examples/demo');
-    for (const t of policy.terminals) {
-      t.auth.secretFile = path.join(demo, t.auth.secretFile);
-      for (const k of t.signingKeys ?? []) k.publicKeyFile = path.join(demo, k.publicKeyFile);
-    }
-    for (const s of Object.values(policy.services) as any[]) {
-      for (const op of Object.values(s.operations) as any[]) {
-        for (const f of ['requestSchema', 'responseSchema']) if (op[f]?.file) op[f].file = path.join(demo, op[f].file);
-        op.rateLimit = { points: 1_000_000_000, durationSeconds: 60 };
-      }
+    const policy = await demoPolicyObject();
+    for (const service of Object.values(policy.services) as PolicyObject[]) {
+      for (const operation of Object.values(service.operations) as PolicyObject[]) operation.rateLimit = { points: 1_000_000_000, durationSeconds: 60 };
     }
     policy.gateway.rateLimits = { perAddress: { points: 1_000_000_000, durationSeconds: 60 }, perTerminal: { points: 1_000_000_000, durationSeconds: 60 } };
     policy.gateway.ipList = { allow: ['127.0.0.0/8'], deny: ['198.51.100.0/24'] };
@@ -183,7 +174,7 @@ http {
     const baygate = node('cli/baygate.js', ['start', '--config', path.join(work, 'policy.yaml'), '--port', '0', '--data-dir', path.join(work, 'data'), '--log-level', 'warn'],
       args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
     const baygateUrl = (await waitForLine(baygate, /listening on (http:\/\/127\.0\.0\.1:[0-9]+)/))[1]!;
-    const secret = (await readFile(path.join(demo, 'kiosk-demo-001.secret'), 'utf8')).trim();
+    const secret = (await readFile(path.join(DEMO_DIR, 'kiosk-demo-001.secret'), 'utf8')).trim();
     const tokenResponse = await fetch(`${baygateUrl}/oauth/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`kiosk-demo-001:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },

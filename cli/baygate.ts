@@ -1,28 +1,16 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BaygateClient, BaygateRequestError } from '../client/index.js';
 import { startDemoBackends, type DemoBackends } from '../examples/demo/backends.js';
+import { DEMO_DIR } from '../examples/demo/policy-object.js';
 import { createLogger, type LogLevel } from '../gateway/logger.js';
 import { loadPolicy, PolicyError, policySchema } from '../policies/load.js';
 import { tailAudit } from './audit-tail.js';
 
 // The command line is the door: environment variables and flags are read here and nowhere else.
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the Baygate installation folder');
-    dir = parent;
-  }
-  return dir;
-}
-
-const ROOT = repoRoot();
-const DEMO_DIR = path.join(ROOT, 'examples', 'demo');
 const DEMO_POLICY = path.join(DEMO_DIR, 'policy.yaml');
 const DEMO_TERMINAL = 'kiosk-demo-001';
 const DEMO_SECRET_FILE = path.join(DEMO_DIR, `${DEMO_TERMINAL}.secret`);

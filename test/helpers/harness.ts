@@ -2,38 +2,22 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { startDemoBackends, type DemoBackends } from '../../examples/demo/backends.js';
+import { DEMO_DIR, demoPolicyObject as demoPolicy, installRoot, type PolicyObject } from '../../examples/demo/policy-object.js';
 import { SqliteAuditStore } from '../../audit/sqlite-store.js';
 import type { StoredAuditRecord } from '../../audit/store.js';
 import { createLogger } from '../../gateway/logger.js';
 import { Gateway } from '../../gateway/server.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEMO_DIR = path.join(ROOT, 'examples', 'demo');
+export const ROOT = installRoot();
+export { DEMO_DIR, type PolicyObject };
 export const DEMO_TERMINAL = 'kiosk-demo-001';
 export const DEMO_ID = '44030419900307123X';
 export const DEMO_ID_2 = '440106198511122344';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type PolicyObject = Record<string, any>;
-
-/** The demo policy as an object, with every file reference made absolute. */
+/** The demo policy with file references made absolute, listening on an ephemeral port. */
 export async function demoPolicyObject(): Promise<PolicyObject> {
-  const policy = parse(await readFile(path.join(DEMO_DIR, 'policy.yaml'), 'utf8')) as PolicyObject;
-  const abs = (file: string) => path.resolve(DEMO_DIR, file);
-  for (const terminal of policy.terminals) {
-    if (terminal.auth.secretFile) terminal.auth.secretFile = abs(terminal.auth.secretFile);
-    for (const key of terminal.signingKeys ?? []) key.publicKeyFile = abs(key.publicKeyFile);
-  }
-  for (const service of Object.values(policy.services) as PolicyObject[]) {
-    for (const operation of Object.values(service.operations) as PolicyObject[]) {
-      for (const field of ['requestSchema', 'responseSchema']) {
-        if (operation[field]?.file) operation[field].file = abs(operation[field].file);
-      }
-    }
-  }
+  const policy = await demoPolicy();
   policy.gateway.listeners = [{ protocol: 'http', host: '127.0.0.1', port: 0 }];
   // Tests provoke limits deliberately; the demo's generous defaults would only slow them.
   delete policy.gateway.rateLimits;
