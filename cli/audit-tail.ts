@@ -15,7 +15,7 @@ const COLUMNS: Array<[string, (r: StoredAuditRecord) => string]> = [
   ['SEQ', (r) => String(r.seq)],
   ['TIME', (r) => r.time.replace('T', ' ').slice(0, 23)],
   ['TERMINAL', (r) => `${r.terminalId ?? '-'}${r.terminalRegion ? `@${r.terminalRegion}` : ''}`],
-  ['OPERATION', (r) => (r.service ? `${r.service}/${r.operation ?? ''}` : r.path)],
+  ['OPERATION', (r) => (r.operation ? `${r.service}/${r.operation}` : r.service ?? r.path)],
   ['BACKEND', (r) => (r.backend ? `${r.backend}@${r.backendRegion}` : '-')],
   ['CODE', (r) => `${r.code} ${r.httpStatus}`],
   ['MS', (r) => r.latencyMs.toFixed(1)],
