@@ -22,7 +22,7 @@ const COLUMNS: Array<[string, (r: StoredAuditRecord) => string]> = [
   ['SUMMARY', (r) => [r.requestSummary, r.responseSummary].filter(Boolean).join(' → ')],
 ];
 
-export function formatRecords(records: StoredAuditRecord[], json: boolean): string {
+function formatRecords(records: StoredAuditRecord[], json: boolean): string {
   if (json) return records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
   const rows = records.map((r) => COLUMNS.map(([, cell]) => cell(r)));
   const widths = COLUMNS.map(([title], i) => Math.min(Math.max(title.length, ...rows.map((row) => row[i]!.length)), i === COLUMNS.length - 1 ? 200 : 40));

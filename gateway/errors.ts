@@ -77,7 +77,3 @@ export class BaygateError extends Error {
     this.expose = this.status < 500 || code !== 'BG_INTERNAL';
   }
 }
-
-export function isBaygateError(value: unknown): value is BaygateError {
-  return value instanceof BaygateError;
-}

@@ -25,5 +25,3 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
-
-export const silentLogger: Logger = createLogger({ level: 'silent' });
