@@ -42,11 +42,11 @@ export const MAX_JSON_DEPTH = 64;
  */
 export function pipelineStages(p: PipelineParts): Array<[name: string, stage: Stage]> {
   const doc = p.policy.document;
+  const [respondEntry, ...addressChecks] = gateStages(p);
   return [
-    ['respond', respond({ audit: p.audit, masker: p.masker, summaryMaxChars: doc.audit.summaryMaxChars, backends: doc.backends, logger: p.logger })],
+    respondEntry,
     ['check-path', checkPath({ operations: p.policy.operations })],
-    ['check-ip-list', checkIpList({ global: p.policy.ipList })],
-    ['limit-per-address', limitPerAddress({ store: p.rateCounters, limit: doc.gateway.rateLimits.perAddress, logger: p.logger })],
+    ...addressChecks,
     ['authenticate-token', authenticateToken({ verifier: p.verifier })],
     ['check-terminal', checkTerminal({ terminals: p.policy.terminals })],
     // PROTOCOL.md §2: verify-signature (headers, timestamp window, SM2, nonce) goes here.
@@ -62,15 +62,19 @@ export function pipelineStages(p: PipelineParts): Array<[name: string, stage: St
   ];
 }
 
-/** The authorization server's gate: the same address checks, then node-oidc-provider. */
-export function oauthStages(p: PipelineParts & { provider: Provider }): Array<[name: string, stage: Stage]> {
+/** What both pipelines start with: the envelope and audit, then the caller's address checks. */
+function gateStages(p: PipelineParts): Array<[name: string, stage: Stage]> {
   const doc = p.policy.document;
   return [
     ['respond', respond({ audit: p.audit, masker: p.masker, summaryMaxChars: doc.audit.summaryMaxChars, backends: doc.backends, logger: p.logger })],
     ['check-ip-list', checkIpList({ global: p.policy.ipList })],
     ['limit-per-address', limitPerAddress({ store: p.rateCounters, limit: doc.gateway.rateLimits.perAddress, logger: p.logger })],
-    ['delegate-to-authorization-server', delegateToAuthorizationServer({ provider: p.provider })],
   ];
+}
+
+/** The authorization server's gate: the same address checks, then node-oidc-provider. */
+export function oauthStages(p: PipelineParts & { provider: Provider }): Array<[name: string, stage: Stage]> {
+  return [...gateStages(p), ['delegate-to-authorization-server', delegateToAuthorizationServer({ provider: p.provider })]];
 }
 
 /** Runs the stages as one middleware, each calling the next (koa-compose, less its re-entry guard). */

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { Adapter } from '../adapters/adapter.js';
 import { RestAdapter } from '../adapters/rest.js';
-import { createMasker, type Masker } from '../audit/mask.js';
+import { createMasker } from '../audit/mask.js';
 import type { AuditStore } from '../audit/store.js';
 import type { LoadedPolicy } from '../policies/load.js';
 import { requestStates, type BaygateContext } from './context.js';
@@ -30,9 +30,8 @@ export interface GatewayServices {
  */
 export class Runtime {
   readonly policy: LoadedPolicy;
-  readonly masker: Masker;
-  readonly provider: Provider;
   readonly stageNames: string[];
+  private readonly provider: Provider;
   private readonly adapters: Map<string, Adapter>;
   private readonly run: (ctx: BaygateContext) => Promise<void>;
   private readonly runOAuth: (ctx: BaygateContext) => Promise<void>;
@@ -44,7 +43,6 @@ export class Runtime {
   constructor(policy: LoadedPolicy, private readonly services: GatewayServices) {
     this.policy = policy;
     const doc = policy.document;
-    this.masker = createMasker(doc.masking.fields);
     this.adapters = new Map(Object.entries(doc.backends).map(([id, backend]) => [id, new RestAdapter(id, backend)]));
     const issuer = `${services.publicUrl}/oauth`;
     this.provider = createAuthorizationServer({ logger: services.logger, issuer, policy, keys: services.oauthKeys, storage: services.oauthStorage });
@@ -56,7 +54,7 @@ export class Runtime {
     });
     const parts = {
       policy,
-      masker: this.masker,
+      masker: createMasker(doc.masking.fields),
       audit: services.audit,
       rateCounters: services.rateCounters,
       verifier,
