@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BaygateClient, BaygateRequestError } from '../client/index.js';
+import { generateSm2KeyPair } from '../crypto/sm2.js';
 import { startDemoBackends, type DemoBackends } from '../examples/demo/backends.js';
 import { DEMO_DIR } from '../examples/demo/policy-object.js';
 import { createLogger, type LogLevel } from '../gateway/logger.js';
@@ -14,6 +15,7 @@ import { tailAudit } from './audit-tail.js';
 const DEMO_POLICY = path.join(DEMO_DIR, 'policy.yaml');
 const DEMO_TERMINAL = 'kiosk-demo-001';
 const DEMO_SECRET_FILE = path.join(DEMO_DIR, `${DEMO_TERMINAL}.secret`);
+const DEMO_KEY_FILE = path.join(DEMO_DIR, `${DEMO_TERMINAL}.sm2.key.pem`);
 const DEFAULT_URL = `http://127.0.0.1:${process.env.BAYGATE_PORT ?? 8080}`;
 
 const USAGE = `baygate: the Bay Area kiosk security gateway
@@ -25,8 +27,12 @@ const USAGE = `baygate: the Bay Area kiosk security gateway
   baygate policy schema           Print the policy file's JSON Schema.
   baygate token [--url U] [--client-id ID] [--secret-file F] [--scope "a b"]
       Get an access token (default: the demo terminal at ${DEFAULT_URL}).
-  baygate call SERVICE/OPERATION [JSON | @file.json] [--method M] [--url U] [--client-id ID] [--secret-file F]
-      Call an operation and print the answer envelope.
+  baygate call SERVICE/OPERATION [JSON | @file.json] [--method M] [--encrypt] [--url U]
+               [--client-id ID --secret-file F --key KEY.pem [--key-id K] [--dist-id D]]
+      Call an operation, signed with the terminal's SM2 key (and its body SM4-encrypted with
+      --encrypt), check the gateway's response signature, and print the answer envelope.
+  baygate keygen NAME [--dir D] [--format pkcs8|sec1]
+      Write an SM2 key pair: NAME.sm2.key.pem (mode 0600) and NAME.sm2.pub.pem.
   baygate audit tail [-n N] [--follow] [--json] [--data-dir DIR] [--config FILE]
       Show the most recent audit records.
 `;
@@ -97,25 +103,54 @@ async function start(argv: string[]): Promise<void> {
       `  npx baygate call social-security/insured-info '{"idNumber":"44030419900307123X","name":"张三"}' --url ${url}`,
       `  npx baygate call housing-fund/account-detail '{"idNumber":"440106198511122344","months":3}' --url ${url}`,
       '  npx baygate audit tail',
-      'or by hand:',
-      `  TOKEN=$(curl -s -u ${DEMO_TERMINAL}:$(cat ${path.relative(process.cwd(), DEMO_SECRET_FILE)}) -d grant_type=client_credentials ${url}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
-      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"idNumber":"44030419900307123X"}' ${url}/api/v1/social-security/insured-info`,
+      'or by hand with OpenSSL and curl (every call is SM2-signed): docs/protocol-walkthrough.md',
     );
   }
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function clientFrom(values: { url?: string; 'client-id'?: string; 'secret-file'?: string; scope?: string }): BaygateClient {
-  const clientId = values['client-id'] ?? DEMO_TERMINAL;
-  const secretFile = values['secret-file'] ?? (clientId === DEMO_TERMINAL ? DEMO_SECRET_FILE : undefined);
-  if (!secretFile) fail('--secret-file is needed for a terminal other than the demo one');
-  let clientSecret: string;
+interface ClientFlags {
+  url?: string;
+  'client-id'?: string;
+  'secret-file'?: string;
+  scope?: string;
+  key?: string;
+  'key-id'?: string;
+  'dist-id'?: string;
+  encrypt?: boolean;
+}
+
+function readOrFail(file: string, what: string): string {
   try {
-    clientSecret = readFileSync(secretFile, 'utf8').trim();
+    return readFileSync(file, 'utf8');
   } catch (error) {
-    fail(`cannot read the client secret from ${secretFile}: ${(error as NodeJS.ErrnoException).code}`);
+    fail(`cannot read ${what} from ${file}: ${(error as NodeJS.ErrnoException).code}`);
   }
-  return new BaygateClient({ baseUrl: values.url ?? DEFAULT_URL, clientId, clientSecret, scope: values.scope?.split(/\s+/).filter(Boolean) });
+}
+
+function clientFrom(values: ClientFlags, needKey = true): BaygateClient {
+  const clientId = values['client-id'] ?? DEMO_TERMINAL;
+  const demo = clientId === DEMO_TERMINAL;
+  const secretFile = values['secret-file'] ?? (demo ? DEMO_SECRET_FILE : undefined);
+  const keyFile = values.key ?? (demo ? DEMO_KEY_FILE : undefined);
+  if (!secretFile) fail('--secret-file is needed for a terminal other than the demo one');
+  if (!keyFile && needKey) fail('--key (the terminal\'s SM2 private key) is needed for a terminal other than the demo one');
+  const clientSecret = readOrFail(secretFile, 'the client secret').trim();
+  const signingKey = keyFile && needKey ? readOrFail(keyFile, 'the signing key') : undefined;
+  try {
+    return new BaygateClient({
+      baseUrl: values.url ?? DEFAULT_URL,
+      clientId,
+      clientSecret,
+      signingKey,
+      signingKeyId: values['key-id'],
+      distinguishingId: values['dist-id'],
+      encrypt: values.encrypt,
+      scope: values.scope?.split(/\s+/).filter(Boolean),
+    });
+  } catch (error) {
+    fail(`cannot use the signing key in ${keyFile}: ${(error as Error).message}`);
+  }
 }
 
 const CLIENT_OPTIONS = {
@@ -123,11 +158,47 @@ const CLIENT_OPTIONS = {
   'client-id': { type: 'string' },
   'secret-file': { type: 'string' },
   scope: { type: 'string' },
+  key: { type: 'string' },
+  'key-id': { type: 'string' },
+  'dist-id': { type: 'string' },
+  encrypt: { type: 'boolean' },
 } as const;
 
 async function token(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: CLIENT_OPTIONS });
-  process.stdout.write((await clientFrom(values).token()) + '\n');
+  process.stdout.write((await clientFrom(values, false).token()) + '\n');
+}
+
+function keygen(argv: string[]): void {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { dir: { type: 'string', default: '.' }, format: { type: 'string', default: 'pkcs8' } },
+  });
+  const [name] = positionals;
+  if (!name || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) fail('usage: baygate keygen NAME [--dir D] [--format pkcs8|sec1]  (NAME: letters, digits, . _ -)');
+  if (values.format !== 'pkcs8' && values.format !== 'sec1') fail(`--format is pkcs8 or sec1, not "${values.format}"`);
+  const key = generateSm2KeyPair();
+  const privateFile = path.join(values.dir!, `${name}.sm2.key.pem`);
+  const publicFile = path.join(values.dir!, `${name}.sm2.pub.pem`);
+  try {
+    mkdirSync(values.dir!, { recursive: true });
+    // 'wx': never overwrite a key that may already be registered somewhere.
+    writeFileSync(privateFile, key.toPem(values.format), { flag: 'wx', mode: 0o600 });
+    writeFileSync(publicFile, key.publicKey.toPem(), { flag: 'wx', mode: 0o644 });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    fail(e.code === 'EEXIST' ? `${e.path} exists; keygen never overwrites a key` : `cannot write the key pair: ${e.message}`);
+  }
+  process.stdout.write([
+    `wrote ${privateFile} (private, mode 0600) and ${publicFile}`,
+    `public key (hex, as sm-crypto writes it): ${key.publicKey.toHex()}`,
+    'register it for a terminal in the policy:',
+    `  signingKeys:\n    - { id: ${name}, publicKeyFile: ${path.basename(publicFile)} }`,
+    'or as one of the gateway\'s own keys:',
+    `  gateway:\n    keys:\n      - { id: ${name}, use: sig, privateKeyFile: ${path.basename(privateFile)} }`,
+    '',
+  ].join('\n'));
 }
 
 async function call(argv: string[]): Promise<void> {
@@ -144,7 +215,7 @@ async function call(argv: string[]): Promise<void> {
       fail(`the request body is not JSON: ${(error as Error).message}`);
     }
   }
-  const { status, envelope } = await clientFrom(values).request(match[1]!, match[2]!, body, values.method!.toUpperCase());
+  const { status, envelope } = await clientFrom(values).request(match[1]!, match[2]!, body, { method: values.method!.toUpperCase() });
   process.stdout.write(`HTTP ${status}\n${JSON.stringify(envelope, null, 2)}\n`);
   if (envelope.code !== 'OK') process.exitCode = 2;
 }
@@ -186,6 +257,7 @@ async function main(): Promise<void> {
     case 'start': return start(rest);
     case 'token': return token(rest);
     case 'call': return call(rest);
+    case 'keygen': return keygen(rest);
     case 'policy': return policy(rest);
     case 'audit': return audit(rest);
     case undefined: case 'help': case '--help': case '-h':

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type Koa from 'koa';
+import type { SessionKey } from '../client/protocol.js';
 import type { LoadedOperation, LoadedTerminal } from '../policies/load.js';
 
 /** What the pipeline's endpoint is: an operation of a service, or the OpenAPI document. */
 export type Route =
   | { kind: 'operation'; operation: LoadedOperation }
-  | { kind: 'openapi' };
+  | { kind: 'openapi' }
+  | { kind: 'keys' };
 
 export interface AccessToken {
   clientId: string;
@@ -28,6 +30,12 @@ export interface RequestState {
   route?: Route;
   token?: AccessToken;
   terminal?: LoadedTerminal;
+  /** The body as received, read once (gateway/body.ts). */
+  rawBody?: Promise<Buffer>;
+  /** Which of the terminal's keys signed the request, once the signature verified. */
+  signingKeyId?: string;
+  /** Set once an encrypted body (PROTOCOL.md §4) has been opened: the answer is sealed with it. */
+  session?: { key: SessionKey; kid: string };
   /** The validated request object: what travels to the backend. */
   input?: unknown;
   /** The answer's `data`. */

@@ -5,6 +5,7 @@ import type { AuditStore } from '../audit/store.js';
 import type { LoadedPolicy } from '../policies/load.js';
 import type { BaygateContext, Stage } from './context.js';
 import type { Logger } from './logger.js';
+import type { NonceStore } from './state/nonce-store.js';
 import type { RateCounterStore } from './state/rate-counters.js';
 import type { TokenVerifier } from './tokens.js';
 import { authenticateToken } from './stages/authenticate-token.js';
@@ -18,9 +19,11 @@ import { describeApi } from './stages/describe-api.js';
 import { enforceRateLimits } from './stages/enforce-rate-limits.js';
 import { invokeBackend } from './stages/invoke-backend.js';
 import { limitPerAddress } from './stages/limit-per-address.js';
+import { publishKeys } from './stages/publish-keys.js';
 import { readBody } from './stages/read-body.js';
 import { respond } from './stages/respond.js';
 import { validateBody } from './stages/validate-body.js';
+import { verifySignature } from './stages/verify-signature.js';
 
 /** What the stages are built from: one compiled policy and the gateway's long-lived services. */
 export interface PipelineParts {
@@ -28,6 +31,7 @@ export interface PipelineParts {
   masker: Masker;
   audit: AuditStore;
   rateCounters: RateCounterStore;
+  nonces: NonceStore;
   verifier: TokenVerifier;
   adapters: ReadonlyMap<string, Adapter>;
   openApi: (scopes: ReadonlySet<string>) => unknown;
@@ -47,15 +51,15 @@ export function pipelineStages(p: PipelineParts): Array<[name: string, stage: St
     respondEntry,
     ['check-path', checkPath({ operations: p.policy.operations })],
     ...addressChecks,
+    ['publish-keys', publishKeys({ gatewayKeys: p.policy.gatewayKeys })],
     ['authenticate-token', authenticateToken({ verifier: p.verifier })],
     ['check-terminal', checkTerminal({ terminals: p.policy.terminals })],
-    // PROTOCOL.md §2: verify-signature (headers, timestamp window, SM2, nonce) goes here.
+    ['verify-signature', verifySignature({ windowSeconds: doc.gateway.signatureWindowSeconds, nonces: p.nonces, logger: p.logger })],
     ['enforce-rate-limits', enforceRateLimits({ store: p.rateCounters, perTerminal: doc.gateway.rateLimits.perTerminal, logger: p.logger })],
     ['describe-api', describeApi({ document: p.openApi })],
     ['check-scope', checkScope()],
     ['check-suspension', checkSuspension({ services: doc.services })],
-    // PROTOCOL.md §4: decrypt-body goes inside read-body, after the size limit.
-    ['read-body', readBody({ maxDepth: MAX_JSON_DEPTH })],
+    ['read-body', readBody({ maxDepth: MAX_JSON_DEPTH, gatewayKeys: p.policy.gatewayKeys })],
     ['validate-body', validateBody()],
     // Cross-border transfer control (filings) goes here.
     ['invoke-backend', invokeBackend({ adapters: p.adapters, audit: p.audit })],
@@ -66,7 +70,7 @@ export function pipelineStages(p: PipelineParts): Array<[name: string, stage: St
 function gateStages(p: PipelineParts): Array<[name: string, stage: Stage]> {
   const doc = p.policy.document;
   return [
-    ['respond', respond({ audit: p.audit, masker: p.masker, summaryMaxChars: doc.audit.summaryMaxChars, backends: doc.backends, logger: p.logger })],
+    ['respond', respond({ audit: p.audit, gatewayKeys: p.policy.gatewayKeys, masker: p.masker, summaryMaxChars: doc.audit.summaryMaxChars, backends: doc.backends, logger: p.logger })],
     ['check-ip-list', checkIpList({ global: p.policy.ipList })],
     ['limit-per-address', limitPerAddress({ store: p.rateCounters, limit: doc.gateway.rateLimits.perAddress, logger: p.logger })],
   ];

@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import { createAuthorizationServer, publicJwks, type AuthorizationKeys, type createOAuthStorage } from './oauth.js';
 import { buildOpenApi } from './openapi.js';
 import { composeStages, oauthStages, pipelineStages } from './pipeline.js';
+import type { NonceStore } from './state/nonce-store.js';
 import type { RateCounterStore } from './state/rate-counters.js';
 import { TokenVerifier } from './tokens.js';
 
@@ -17,6 +18,7 @@ import { TokenVerifier } from './tokens.js';
 export interface GatewayServices {
   audit: AuditStore;
   rateCounters: RateCounterStore;
+  nonces: NonceStore;
   oauthKeys: AuthorizationKeys;
   oauthStorage: ReturnType<typeof createOAuthStorage>;
   logger: Logger;
@@ -57,6 +59,7 @@ export class Runtime {
       masker: createMasker(doc.masking.fields),
       audit: services.audit,
       rateCounters: services.rateCounters,
+      nonces: services.nonces,
       verifier,
       adapters: this.adapters,
       openApi: (scopes: ReadonlySet<string>) => this.openApi(scopes),

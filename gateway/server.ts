@@ -7,6 +7,7 @@ import { createListener, listen, type BoundListener, type RequestHandler } from 
 import { createLogger, type Logger } from './logger.js';
 import { createOAuthStorage, loadAuthorizationKeys } from './oauth.js';
 import { Runtime, type GatewayServices } from './runtime.js';
+import { MemoryNonceStore } from './state/nonce-store.js';
 import { MemoryRateCounterStore } from './state/rate-counters.js';
 
 export interface GatewayOptions {
@@ -59,6 +60,8 @@ export class Gateway {
     const services: GatewayServices = {
       audit,
       rateCounters: new MemoryRateCounterStore(),
+      // Lives as long as the process, so a reload never forgets a nonce.
+      nonces: new MemoryNonceStore(doc.gateway.stateStore.maxNonces, doc.gateway.stateStore.maxNoncesPerTerminal),
       oauthKeys,
       oauthStorage: createOAuthStorage(),
       logger,
@@ -130,6 +133,7 @@ export class Gateway {
     })));
     await this.runtime.close();
     await this.services.rateCounters.close();
+    await this.services.nonces.close();
     await this.services.audit.close();
   }
 }

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import forge from 'node-forge';
 import { parseDocument } from 'yaml';
+import { importSm2PrivateKey, importSm2PublicKey } from '../crypto/sm2.js';
 import policySchema from './policy.schema.json' with { type: 'json' };
+import { GatewayKeySet, type GatewayKey, type TerminalKey } from './gateway-keys.js';
 import { compileRanges, rangeProblem, type AddressRanges } from './ip-ranges.js';
 import { createOperationAjv, type ValidateFunction } from './json-schemas.js';
 import type { IpList, ListenerConfig, OperationConfig, PolicyDocument, TerminalConfig } from './types.js';
@@ -50,6 +52,8 @@ export interface LoadedTerminal {
   readonly clientSecret?: string;
   readonly jwks?: { keys: Record<string, unknown>[] };
   readonly sourceRanges?: AddressRanges;
+  /** Request-signing keys by id, in policy order. */
+  readonly signingKeys: ReadonlyMap<string, TerminalKey>;
 }
 
 export interface ListenerTls {
@@ -67,6 +71,7 @@ export interface LoadedPolicy {
   readonly ipList: CompiledIpList;
   readonly trustedProxies: AddressRanges;
   readonly listenerTls: ReadonlyArray<ListenerTls | undefined>;
+  readonly gatewayKeys: GatewayKeySet;
 }
 
 const MIN_CLIENT_SECRET_LENGTH = 32;
@@ -200,6 +205,7 @@ class PolicyChecker {
     });
     const terminals = await this.terminals();
     const operations = await this.operations();
+    const gatewayKeys = await this.gatewayKeys(operations);
     if (this.problems.length > 0) throw new PolicyError(this.file, this.problems);
     return {
       file: this.file,
@@ -209,7 +215,40 @@ class PolicyChecker {
       ipList,
       trustedProxies,
       listenerTls,
+      gatewayKeys,
     };
+  }
+
+  private async gatewayKeys(operations: Map<string, LoadedOperation>): Promise<GatewayKeySet> {
+    const keys: GatewayKey[] = [];
+    const ids = new Set<string>();
+    for (const [i, entry] of this.doc.gateway.keys.entries()) {
+      const where = `gateway.keys[${i}]`;
+      if (ids.has(entry.id)) this.problem(`${where}.id`, `key id "${entry.id}" is used twice`);
+      ids.add(entry.id);
+      let notAfter: number | undefined;
+      if (entry.notAfter !== undefined) {
+        notAfter = Date.parse(entry.notAfter);
+        if (!/^\d{4}-\d\d-\d\dT/.test(entry.notAfter) || Number.isNaN(notAfter)) this.problem(`${where}.notAfter`, 'not an RFC 3339 date-time');
+        else if (notAfter <= Date.now()) this.problem(`${where}.notAfter`, `the key expired at ${entry.notAfter}; remove it or give a later date`);
+      }
+      const text = await this.readText(`${where}.privateKeyFile`, entry.privateKeyFile);
+      if (text === undefined) continue;
+      try {
+        keys.push({ id: entry.id, use: entry.use, key: importSm2PrivateKey(text), notAfter });
+      } catch (error) {
+        this.problem(`${where}.privateKeyFile`, `not an SM2 private key: ${(error as Error).message}`);
+      }
+    }
+    const has = (use: 'sig' | 'enc') => this.doc.gateway.keys.some((k) => k.use === use);
+    if (!has('sig')) {
+      this.problem('gateway.keys', 'no key with use: sig; the gateway signs its responses with one (write one with `baygate keygen gateway-sig`)');
+    }
+    const encrypting = [...operations.values()].find((o) => o.config.encrypt !== 'off');
+    if (!has('enc') && encrypting) {
+      this.problem('gateway.keys', `no key with use: enc, but ${encrypting.key} accepts encrypted bodies (encrypt: ${encrypting.config.encrypt}); add one or set encrypt: off`);
+    }
+    return new GatewayKeySet(keys);
   }
 
   private async listener(where: string, listener: ListenerConfig): Promise<ListenerTls | undefined> {
@@ -311,13 +350,22 @@ class PolicyChecker {
       } else {
         jwks = await this.terminalJwks(`${where}.auth.jwksFile`, terminal.auth.jwksFile);
       }
-      const keyIds = new Set<string>();
-      for (const [k, key] of terminal.signingKeys.entries()) {
-        if (keyIds.has(key.id)) this.problem(`${where}.signingKeys[${k}].id`, `key id "${key.id}" is used twice`);
-        keyIds.add(key.id);
-        await this.readText(`${where}.signingKeys[${k}].publicKeyFile`, key.publicKeyFile);
+      const signingKeys = new Map<string, TerminalKey>();
+      if (terminal.signingKeys.length === 0) {
+        this.problem(`${where}.signingKeys`, 'a terminal needs at least one SM2 public key: every call is signed (PROTOCOL.md §2)');
       }
-      terminals.set(terminal.id, { config: terminal, clientSecret, jwks, sourceRanges });
+      for (const [k, key] of terminal.signingKeys.entries()) {
+        if (signingKeys.has(key.id)) this.problem(`${where}.signingKeys[${k}].id`, `key id "${key.id}" is used twice`);
+        if (Buffer.byteLength(key.distinguishingId) > 8191) this.problem(`${where}.signingKeys[${k}].distinguishingId`, 'longer than 8191 bytes');
+        const text = await this.readText(`${where}.signingKeys[${k}].publicKeyFile`, key.publicKeyFile);
+        if (text === undefined) continue;
+        try {
+          signingKeys.set(key.id, { id: key.id, key: importSm2PublicKey(text), distinguishingId: key.distinguishingId });
+        } catch (error) {
+          this.problem(`${where}.signingKeys[${k}].publicKeyFile`, `not an SM2 public key: ${(error as Error).message}`);
+        }
+      }
+      terminals.set(terminal.id, { config: terminal, clientSecret, jwks, sourceRanges, signingKeys });
     }
     return terminals;
   }

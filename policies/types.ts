@@ -86,6 +86,13 @@ export interface ServiceConfig {
 
 export type MaskRule = 'name' | 'district' | 'partial' | 'full' | 'drop';
 
+export interface GatewayKeyConfig {
+  id: string;
+  use: 'sig' | 'enc';
+  privateKeyFile: string;
+  notAfter?: string;
+}
+
 export interface PolicyDocument {
   version: 1;
   gateway: {
@@ -96,7 +103,9 @@ export interface PolicyDocument {
     ipList: IpList;
     rateLimits: { perAddress?: RateLimit; perTerminal?: RateLimit };
     bodyLimitBytes: number;
-    stateStore: { kind: 'memory'; maxNonces: number };
+    signatureWindowSeconds: number;
+    keys: GatewayKeyConfig[];
+    stateStore: { kind: 'memory'; maxNonces: number; maxNoncesPerTerminal: number };
   };
   oauth: {
     audience: string;

@@ -27,6 +27,7 @@ export type PolicyObject = Record<string, any>;
 export async function demoPolicyObject(): Promise<PolicyObject> {
   const policy = parse(await readFile(path.join(DEMO_DIR, 'policy.yaml'), 'utf8')) as PolicyObject;
   const abs = (file: string) => path.resolve(DEMO_DIR, file);
+  for (const key of policy.gateway.keys ?? []) key.privateKeyFile = abs(key.privateKeyFile);
   for (const terminal of policy.terminals) {
     if (terminal.auth.secretFile) terminal.auth.secretFile = abs(terminal.auth.secretFile);
     for (const key of terminal.signingKeys ?? []) key.publicKeyFile = abs(key.publicKeyFile);

@@ -7,6 +7,8 @@ import type { Stage } from '../context.js';
 const MALFORMED_PATH = /\/\/|\/\.\.?(\/|$)|\\|;|%2e|%2f|%5c/i;
 const SEGMENT = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const PREFIX = '/api/v1/';
+/** PROTOCOL.md §3: the gateway's public keys, for anyone who asks. */
+export const KEYS_PATH = '/.well-known/baygate/keys';
 
 /** Splits the raw query on '&' and refuses a name that appears twice (PROTOCOL.md §2.1). */
 function duplicateQueryName(rawQuery: string): string | undefined {
@@ -33,6 +35,10 @@ export function checkPath(config: { operations: ReadonlyMap<string, LoadedOperat
     const duplicate = q === -1 ? undefined : duplicateQueryName(raw.slice(q + 1));
     if (duplicate !== undefined) {
       throw new BaygateError('BG_BAD_REQUEST', { details: [{ message: `query parameter "${duplicate}" appears more than once` }] });
+    }
+    if (path === KEYS_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.state.bg.route = { kind: 'keys' };
+      return next();
     }
     if (path === '/api/v1/openapi.json' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       ctx.state.bg.route = { kind: 'openapi' };

@@ -5,9 +5,13 @@ import type { AuditRecord, AuditStore } from '../../audit/store.js';
 import type { Logger } from '../logger.js';
 import type { BackendConfig } from '../../policies/types.js';
 import type { BaygateContext, Stage } from '../context.js';
+import { ENCRYPTED_CONTENT_TYPE, responseStringToSign, sealEnvelope } from '../../client/protocol.js';
+import { sm2SignAsync } from '../../crypto/sm2.js';
+import type { GatewayKeySet } from '../../policies/gateway-keys.js';
 
 export interface RespondConfig {
   audit: AuditStore;
+  gatewayKeys: GatewayKeySet;
   masker: Masker;
   summaryMaxChars: number;
   backends: Readonly<Record<string, BackendConfig>>;
@@ -38,7 +42,7 @@ function auditRecord(ctx: BaygateContext, code: ErrorCode | 'OK', status: number
     terminalId: terminal?.id ?? bg.token?.clientId,
     terminalRegion: terminal?.region,
     department: terminal?.department,
-    service: operation?.service ?? (bg.route?.kind === 'openapi' ? 'openapi' : undefined),
+    service: operation?.service ?? (bg.route && bg.route.kind !== 'operation' ? bg.route.kind : undefined),
     operation: operation?.name,
     backend: operation?.config.backend,
     backendRegion: backend?.region,
@@ -54,7 +58,7 @@ function auditRecord(ctx: BaygateContext, code: ErrorCode | 'OK', status: number
 /**
  * The outermost stage: turns the outcome into the PROTOCOL.md §3 envelope, writes the one audit
  * record of the request before anything is sent, and refuses with BG_AUDIT_UNAVAILABLE when the
- * record cannot be written. Response signing (PROTOCOL.md §3) slots in here.
+ * record cannot be written; then seals the answer to an encrypted request and signs it.
  */
 export function respond(config: RespondConfig): Stage {
   return async function respond(ctx, next) {
@@ -86,19 +90,55 @@ export function respond(config: RespondConfig): Stage {
 
     ctx.status = status;
     ctx.set('X-Bg-Request-Id', bg.requestId);
-    ctx.set('X-Bg-Timestamp', String(Date.now()));
-    ctx.set('Cache-Control', 'no-store');
-    ctx.type = 'application/json; charset=utf-8';
+    if (!ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
+    let text: string;
     if (error) {
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
       const info = CODES[error.code];
       const body: Record<string, unknown> = { code, message: info.message, messageEn: info.messageEn, requestId: bg.requestId };
       if (error.details && error.expose) body.details = config.masker.mask(error.details);
-      ctx.body = JSON.stringify(body);
+      text = JSON.stringify(body);
     } else if (bg.document !== undefined) {
-      ctx.body = JSON.stringify(bg.document);
+      text = JSON.stringify(bg.document);
     } else {
-      ctx.body = JSON.stringify({ code: 'OK', message: '成功', messageEn: 'OK', requestId: bg.requestId, data: bg.data ?? null });
+      text = JSON.stringify({ code: 'OK', message: '成功', messageEn: 'OK', requestId: bg.requestId, data: bg.data ?? null });
     }
+    let payload = Buffer.from(text);
+    if (bg.session) {
+      // PROTOCOL.md §4: the answer to an opened envelope is sealed under the same K.
+      payload = Buffer.from(JSON.stringify(sealEnvelope(payload, bg.session.key, bg.session.kid)));
+      ctx.type = ENCRYPTED_CONTENT_TYPE;
+    } else {
+      ctx.type = 'application/json; charset=utf-8';
+    }
+    const timestamp = String(Date.now());
+    ctx.set('X-Bg-Timestamp', timestamp);
+    if (signs(bg)) await signResponse(ctx, status, timestamp, payload, config);
+    ctx.body = payload;
   };
+}
+
+/**
+ * PROTOCOL.md §3: responses are signed unless the route turns it off. Refusals made before the
+ * token was accepted (path, address checks, token) are not signed, so that traffic nobody has
+ * authenticated cannot make the gateway spend an SM2 signature per request.
+ */
+function signs(bg: BaygateContext['state']['bg']): boolean {
+  if (!bg.token) return false;
+  return bg.route?.kind !== 'operation' || bg.route.operation.config.signResponse;
+}
+
+async function signResponse(ctx: BaygateContext, status: number, timestamp: string, payload: Buffer, config: RespondConfig): Promise<void> {
+  const key = config.gatewayKeys.signing();
+  if (!key) {
+    config.logger.error('no valid gateway signing key (gateway.keys, use: sig); the response goes unsigned', { requestId: ctx.state.bg.requestId });
+    return;
+  }
+  try {
+    const signature = await sm2SignAsync(key.key, responseStringToSign(ctx.state.bg.requestId, status, timestamp, payload));
+    ctx.set('X-Bg-Key-Id', key.id);
+    ctx.set('X-Bg-Signature', signature.toString('base64'));
+  } catch (error) {
+    config.logger.error('the response could not be signed; it goes unsigned', { requestId: ctx.state.bg.requestId, error: (error as Error).message });
+  }
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startDemoBackends, type DemoBackends } from '../../examples/demo/backends.js';
-import { DEMO_DIR, DEMO_ID, DEMO_ID_2, demoPolicyObject, rawRequest, ROOT, type PolicyObject } from '../helpers/harness.js';
+import { DEMO_DIR, DEMO_ID, DEMO_ID_2, demoPolicyObject, rawRequest, signedRawRequest, ROOT, type PolicyObject } from '../helpers/harness.js';
 
 const CLI = ['--import', 'tsx', path.join(ROOT, 'cli', 'baygate.ts')];
 const run = promisify(execFile);
@@ -85,7 +85,7 @@ describe('baygate command line', function () {
   });
 
   it('prints the pipeline in PROTOCOL.md order when it starts', function () {
-    assert.match(stdout.text, /pipeline: respond → check-path → check-ip-list → limit-per-address → authenticate-token → check-terminal → enforce-rate-limits/);
+    assert.match(stdout.text, /pipeline: respond → check-path → check-ip-list → limit-per-address → publish-keys → authenticate-token → check-terminal → verify-signature → enforce-rate-limits → describe-api → check-scope → check-suspension → read-body → validate-body → invoke-backend/);
   });
 
   it('token and call work against the running gateway', async function () {
@@ -119,7 +119,7 @@ describe('baygate command line', function () {
     let running = true;
     const traffic = (async () => {
       while (running) {
-        const r = await rawRequest(url, { path: '/api/v1/social-security/insured-info', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ idNumber: DEMO_ID }) });
+        const r = await signedRawRequest(url, { path: '/api/v1/social-security/insured-info', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ idNumber: DEMO_ID }) });
         outcomes.push(`${r.status} ${r.json?.code}`);
       }
     })();
@@ -130,7 +130,7 @@ describe('baygate command line', function () {
     let mark = stderr.text.length;
     child.kill('SIGHUP');
     await stderr.waitFor(/"message":"policy reloaded"/, mark);
-    const paused = await rawRequest(url, { path: '/api/v1/housing-fund/account-detail', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ idNumber: DEMO_ID_2 }) });
+    const paused = await signedRawRequest(url, { path: '/api/v1/housing-fund/account-detail', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ idNumber: DEMO_ID_2 }) });
     assert.equal(paused.json?.code, 'BG_SERVICE_SUSPENDED', paused.text);
 
     const broken = structuredClone(suspended);
@@ -140,7 +140,7 @@ describe('baygate command line', function () {
     child.kill('SIGHUP');
     const refusal = await stderr.waitFor(/"message":"policy reload refused; the running policy stays in force".*/, mark);
     assert.match(refusal[0], /gateway\.ipList\.deny\[0\]: \\"10\.0\.0\.0\/40\\" is not a valid CIDR range/);
-    const stillServing = await rawRequest(url, { path: '/api/v1/housing-fund/account-detail', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ idNumber: DEMO_ID_2 }) });
+    const stillServing = await signedRawRequest(url, { path: '/api/v1/housing-fund/account-detail', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ idNumber: DEMO_ID_2 }) });
     assert.equal(stillServing.json?.code, 'BG_SERVICE_SUSPENDED', 'the last good policy is still in force');
 
     running = false;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { BaygateClient, BaygateRequestError } from '../../client/index.js';
-import { DEMO_ID, DEMO_ID_2, DEMO_TERMINAL, rawRequest, startHarness, type Harness } from '../helpers/harness.js';
+import { DEMO_DIR, DEMO_KEY, DEMO_ID, DEMO_ID_2, DEMO_TERMINAL, rawRequest, startHarness, type Harness } from '../helpers/harness.js';
 
 describe('one secured endpoint, end to end', function () {
   let h: Harness;
@@ -22,6 +22,7 @@ describe('one secured endpoint, end to end', function () {
         department: 'hk-immigration',
         auth: { method: 'private_key_jwt', jwksFile: path.join(dir, 'kiosk-jwt.jwks.json') },
         services: ['housing-fund'],
+        signingKeys: [{ id: 'kiosk-jwt-002-k1', publicKeyFile: path.join(DEMO_DIR, 'kiosk-demo-001.sm2.pub.pem') }],
       });
     });
   });
@@ -63,7 +64,7 @@ describe('one secured endpoint, end to end', function () {
     const config = await oidc.discovery(new URL(`${h.url}/oauth`), 'kiosk-jwt-002', undefined, oidc.PrivateKeyJwt({ key: kioskKey, kid: 'kiosk-jwt-1' }), { execute: [oidc.allowInsecureRequests] });
     const tokens = await oidc.clientCredentialsGrant(config);
     assert.equal(tokens.scope, 'housing-fund');
-    const response = await h.call('housing-fund', 'account-detail', { idNumber: DEMO_ID_2, months: 2 }, { token: tokens.access_token });
+    const response = await h.call('housing-fund', 'account-detail', { idNumber: DEMO_ID_2, months: 2 }, { token: tokens.access_token, signAs: { clientId: 'kiosk-jwt-002' } });
     assert.equal(response.status, 200, response.text);
     assert.equal(response.json.data.records.length, 2);
   });
@@ -98,7 +99,7 @@ describe('one secured endpoint, end to end', function () {
   });
 
   it('works through the client SDK, which throws typed errors with the PROTOCOL code', async function () {
-    const client = new BaygateClient({ baseUrl: h.url, clientId: DEMO_TERMINAL, clientSecret: h.secret });
+    const client = new BaygateClient({ baseUrl: h.url, clientId: DEMO_TERMINAL, clientSecret: h.secret, signingKey: DEMO_KEY });
     const data = await client.call<{ name: string }>('social-security', 'insured-info', { idNumber: DEMO_ID });
     assert.equal(typeof data.name, 'string');
     await assert.rejects(client.call('social-security', 'insured-info', { idNumber: '123' }), (error: unknown) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { CODES, type ErrorCode } from '../../gateway/errors.js';
-import { DEMO_ID, DEMO_ID_2, rawRequest, startBackend, startHarness, type Harness, type Response } from '../helpers/harness.js';
+import { DEMO_ID, DEMO_ID_2, rawRequest, signedRawRequest, startBackend, startHarness, type Harness, type Response } from '../helpers/harness.js';
 
 function assertRefusal(response: Response, code: ErrorCode): void {
   assert.equal(response.json?.code, code, `expected ${code}, got HTTP ${response.status} ${response.text}`);
@@ -72,7 +72,7 @@ describe('refusals: each PROTOCOL.md code, answered exactly', function () {
     ];
     for (const [what, body, message] of badBodies) {
       it(`refuses a body with ${what}`, async function () {
-        const response = await rawRequest(h.url, { path: '/api/v1/social-security/insured-info', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+        const response = await signedRawRequest(h.url, { path: '/api/v1/social-security/insured-info', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
         assertRefusal(response, 'BG_BAD_REQUEST');
         assert.match(response.json.details[0].message, message);
       });
@@ -80,14 +80,14 @@ describe('refusals: each PROTOCOL.md code, answered exactly', function () {
 
     it('accepts nesting of exactly 64 levels as far as parsing goes', async function () {
       const body = '{"a":'.repeat(63) + '{}' + '}'.repeat(63);
-      const response = await rawRequest(h.url, { path: '/api/v1/social-security/insured-info', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+      const response = await signedRawRequest(h.url, { path: '/api/v1/social-security/insured-info', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
       // It parses, then fails the schema: the depth limit is 64, not less.
       assertRefusal(response, 'BG_VALIDATION_FAILED');
     });
 
     it('refuses a body that is not UTF-8', async function () {
       const body = Buffer.concat([Buffer.from('{"idNumber":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
-      const response = await rawRequest(h.url, { path: '/api/v1/social-security/insured-info', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+      const response = await signedRawRequest(h.url, { path: '/api/v1/social-security/insured-info', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
       assertRefusal(response, 'BG_BAD_REQUEST');
       assert.match(response.json.details[0].message, /UTF-8/);
     });
@@ -104,7 +104,7 @@ describe('refusals: each PROTOCOL.md code, answered exactly', function () {
 
   it('BG_ENCRYPTION_REQUIRED for a plain body on a route that requires encryption', async function () {
     assertRefusal(await h.call('social-security', 'insured-info-secure', { idNumber: DEMO_ID }, { token }), 'BG_ENCRYPTION_REQUIRED');
-    const empty = await rawRequest(h.url, { path: '/api/v1/social-security/insured-info-secure', headers: { authorization: `Bearer ${token}` } });
+    const empty = await signedRawRequest(h.url, { path: '/api/v1/social-security/insured-info-secure', headers: { authorization: `Bearer ${token}` } });
     assertRefusal(empty, 'BG_ENCRYPTION_REQUIRED');
   });
 
@@ -237,7 +237,7 @@ describe('refusals: each PROTOCOL.md code, answered exactly', function () {
   it('BG_BODY_TOO_LARGE over the route limit, whether declared or streamed', async function () {
     const big = JSON.stringify({ idNumber: DEMO_ID, name: 'x'.repeat(1000) });
     assertRefusal(await h.call('social-security', 'insured-info', JSON.parse(big), { token }), 'BG_BODY_TOO_LARGE');
-    const chunked = await rawRequest(h.url, {
+    const chunked = await signedRawRequest(h.url, {
       path: '/api/v1/social-security/insured-info',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
       body: big,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -5,6 +6,8 @@ import path from 'node:path';
 import { startDemoBackends, type DemoBackends } from '../../examples/demo/backends.js';
 import { DEMO_DIR, demoPolicyObject as demoPolicy, installRoot, type PolicyObject } from '../../examples/demo/policy-object.js';
 import { SqliteAuditStore } from '../../audit/sqlite-store.js';
+import { newNonce, requestStringToSign, type RequestToSign } from '../../client/protocol.js';
+import { importSm2PrivateKey, sm2Sign, type Sm2PrivateKey } from '../../crypto/sm2.js';
 import type { StoredAuditRecord } from '../../audit/store.js';
 import { createLogger } from '../../gateway/logger.js';
 import { Gateway } from '../../gateway/server.js';
@@ -63,6 +66,42 @@ export function rawRequest(url: string, options: { method?: string; path: string
   });
 }
 
+export interface CallOptions {
+  token?: string;
+  headers?: Record<string, string | undefined>;
+  method?: string;
+  query?: string;
+  sign?: boolean;
+  /** Sign as if these were the values (to tamper with one component of the signed string). */
+  signAs?: Partial<RequestToSign>;
+  key?: Sm2PrivateKey;
+  distinguishingId?: string;
+}
+
+export const DEMO_KEY = importSm2PrivateKey(readFileSync(path.join(DEMO_DIR, 'kiosk-demo-001.sm2.key.pem'), 'utf8'));
+
+/** X-Bg-Timestamp, X-Bg-Nonce and X-Bg-Signature for a request (PROTOCOL.md §2.1). */
+export function signatureHeaders(request: RequestToSign, key: Sm2PrivateKey = DEMO_KEY, distinguishingId?: string): Record<string, string> {
+  const signature = sm2Sign(key, requestStringToSign(request), { id: distinguishingId });
+  return { 'x-bg-timestamp': request.timestamp, 'x-bg-nonce': request.nonce, 'x-bg-signature': signature.toString('base64') };
+}
+
+/** rawRequest with the demo terminal's PROTOCOL.md §2 signature added for exactly what is sent. */
+export function signedRawRequest(url: string, options: Parameters<typeof rawRequest>[1]): Promise<Response> {
+  const method = options.method ?? 'POST';
+  const q = options.path.indexOf('?');
+  const headers = signatureHeaders({
+    method,
+    path: q === -1 ? options.path : options.path.slice(0, q),
+    query: q === -1 ? '' : options.path.slice(q + 1),
+    clientId: DEMO_TERMINAL,
+    timestamp: String(Date.now()),
+    nonce: newNonce(),
+    body: options.body === undefined ? Buffer.alloc(0) : Buffer.from(options.body),
+  });
+  return rawRequest(url, { ...options, headers: { ...headers, ...options.headers } });
+}
+
 export interface Harness {
   gateway: Gateway;
   url: string;
@@ -74,7 +113,12 @@ export interface Harness {
   logLines: string[];
   secret: string;
   token(options?: { clientId?: string; secret?: string; scope?: string }): Promise<string>;
-  call(service: string, operation: string, body?: unknown, options?: { token?: string; headers?: Record<string, string>; method?: string; query?: string }): Promise<Response>;
+  /**
+   * Calls an operation the way a kiosk does: token, JSON body, and the PROTOCOL.md §2 signature
+   * by the demo terminal's key. `headers` override (undefined removes one); `sign: false` sends
+   * no signature headers; `body` as a Buffer or string is sent as it is.
+   */
+  call(service: string, operation: string, body?: unknown, options?: CallOptions): Promise<Response>;
   writePolicy(policy: PolicyObject): Promise<void>;
   auditRecords(): Promise<StoredAuditRecord[]>;
   close(): Promise<void>;
@@ -121,11 +165,25 @@ export async function startHarness(change: (policy: PolicyObject, dir: string) =
     },
     async call(service, operation, body, options = {}) {
       const token = options.token ?? await harness.token();
+      const method = options.method ?? 'POST';
+      const requestPath = `/api/v1/${service}/${operation}`;
+      const payload = body === undefined ? Buffer.alloc(0) : typeof body === 'string' || Buffer.isBuffer(body) ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+      const signed = options.sign === false ? {} : signatureHeaders({
+        method,
+        path: requestPath,
+        query: options.query ?? '',
+        clientId: DEMO_TERMINAL,
+        timestamp: String(Date.now()),
+        nonce: newNonce(),
+        body: payload,
+        ...options.signAs,
+      }, options.key, options.distinguishingId);
+      const headers: Record<string, string | undefined> = { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...signed, ...options.headers };
       return rawRequest(url, {
-        method: options.method ?? 'POST',
-        path: `/api/v1/${service}/${operation}${options.query ? `?${options.query}` : ''}`,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...options.headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        method,
+        path: `${requestPath}${options.query ? `?${options.query}` : ''}`,
+        headers: Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+        body: body === undefined ? undefined : payload,
       });
     },
     writePolicy,
