@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { importSm2PrivateKey, importSm2PublicKey } from '../../crypto/sm2.js';
 import { startDemoBackends, type DemoBackends } from '../../examples/demo/backends.js';
 import { DEMO_DIR, DEMO_ID, DEMO_ID_2, demoPolicyObject, rawRequest, signedRawRequest, ROOT, type PolicyObject } from '../helpers/harness.js';
 
@@ -99,6 +100,21 @@ describe('baygate command line', function () {
     const refused = await baygate(['call', 'social-security/insured-info', '{"idNumber":"1"}', '--url', url]);
     assert.equal(refused.code, 2, 'a refusal exits 2');
     assert.match(refused.stdout, /BG_VALIDATION_FAILED/);
+  });
+
+  it('call --encrypt seals the body, and keygen writes a key pair it never overwrites', async function () {
+    const call = await baygate(['call', 'social-security/insured-info', JSON.stringify({ idNumber: DEMO_ID }), '--url', url, '--encrypt']);
+    assert.equal(call.code, 0, call.stderr);
+    assert.match(call.stdout, /^HTTP 200\n/);
+    const keygen = await baygate(['keygen', 'kiosk-new', '--dir', dir]);
+    assert.equal(keygen.code, 0, keygen.stderr);
+    assert.match(keygen.stdout, /public key \(hex, as sm-crypto writes it\): 04[0-9a-f]{128}/);
+    const privateKey = importSm2PrivateKey(await readFile(path.join(dir, 'kiosk-new.sm2.key.pem'), 'utf8'));
+    assert.equal(importSm2PublicKey(await readFile(path.join(dir, 'kiosk-new.sm2.pub.pem'), 'utf8')).toHex(), privateKey.publicKey.toHex());
+    assert.equal((await stat(path.join(dir, 'kiosk-new.sm2.key.pem'))).mode & 0o777, 0o600);
+    const again = await baygate(['keygen', 'kiosk-new', '--dir', dir]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /exists; keygen never overwrites a key/);
   });
 
   it('audit tail shows the records, masked', async function () {

@@ -104,6 +104,30 @@ describe('policy file', function () {
     }
   });
 
+  it('refuses missing or unusable SM2 keys: terminal signing keys, gateway keys, expiry', async function () {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'baygate-policy-'));
+    try {
+      await writeFile(path.join(dir, 'not-a-key.pem'), '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
+      const problems = await problemsOf((p) => {
+        p.terminals.push({ ...p.terminals[0], id: 'kiosk-2', signingKeys: [] });
+        p.terminals.push({ ...p.terminals[0], id: 'kiosk-3', signingKeys: [{ id: 'k', publicKeyFile: path.join(dir, 'not-a-key.pem') }] });
+        p.gateway.keys[0].notAfter = '2001-01-01T00:00:00Z';
+        p.gateway.keys[1].privateKeyFile = path.join(DEMO_DIR, 'kiosk-demo-001.sm2.pub.pem');
+      });
+      assertProblem(problems, 'terminals[1].signingKeys', /at least one SM2 public key/);
+      assertProblem(problems, 'terminals[2].signingKeys[0].publicKeyFile', /not an SM2 public key/);
+      assertProblem(problems, 'gateway.keys[0].notAfter', /expired at 2001/);
+      assertProblem(problems, 'gateway.keys[1].privateKeyFile', /not an SM2 private key: expected a PRIVATE KEY or EC PRIVATE KEY, not PUBLIC KEY/);
+      const noKeys = await problemsOf((p) => {
+        p.gateway.keys = [];
+      });
+      assertProblem(noKeys, 'gateway.keys', /no key with use: sig/);
+      assertProblem(noKeys, 'gateway.keys', /no key with use: enc, but social-security\/insured-info accepts encrypted bodies/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses https without certificate material, and a terminal declared twice', async function () {
     const problems = await problemsOf((p) => {
       p.gateway.listeners.push({ protocol: 'https', port: 8443 });
